@@ -337,7 +337,7 @@ type ContactError struct {
 	Reason string `json:"reason"`
 	// Message from the engine or the provider.
 	// +optional
-	Message string `json:"message,omitempty"`
+	Message string      `json:"message,omitempty"`
 	Time    metav1.Time `json:"time"`
 }
 
