@@ -18,10 +18,15 @@ type Consent string
 const (
 	// ConsentSubscribed: the contact opted in at the source.
 	ConsentSubscribed Consent = "Subscribed"
-	// ConsentNotSubscribed: the contact did not opt in, or opted out, at the source.
+	// ConsentNotSubscribed: the source records no opt-in (a donor who did not tick the box).
 	ConsentNotSubscribed Consent = "NotSubscribed"
 	// ConsentUnknown: the source does not record opt-in (QuickBooks).
 	ConsentUnknown Consent = "Unknown"
+	// ConsentOptedOut: the source records that the contact does not want
+	// marketing (Kibo acceptsMarketing=false, Magento is_subscribed=false:
+	// their "opt-in sync"). An existing target contact is unsubscribed; a
+	// new one is never created with marketing permission.
+	ConsentOptedOut Consent = "OptedOut"
 )
 
 // Address is a postal address. Empty fields are unknown.

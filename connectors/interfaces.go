@@ -108,6 +108,9 @@ type Write struct {
 	// created with Permission and added to the main list.
 	Create     bool
 	Permission Permission
+	// AddToList adds an existing contact to the ListTarget's list (it is in
+	// the account but not in that list); its permission is left as it is.
+	AddToList bool
 	// Unsubscribe opts an existing contact out (a source-side opt-out).
 	Unsubscribe bool
 	// Fields to write; empty strings are left as they are in the target.
