@@ -130,11 +130,11 @@ type memberInput struct {
 
 // write modes.
 const (
-	modeUpsert     = iota // PUT: create with status_if_new or update
-	modeCreate            // POST: create only
-	modeUpdate            // PATCH: update only
-	modeBatchNew          // batch subscribe without update_existing
-	modeBatchUpsert       // batch subscribe with update_existing
+	modeUpsert      = iota // PUT: create with status_if_new or update
+	modeCreate             // POST: create only
+	modeUpdate             // PATCH: update only
+	modeBatchNew           // batch subscribe without update_existing
+	modeBatchUpsert        // batch subscribe with update_existing
 )
 
 // write applies one member write under the consent rules and returns the
