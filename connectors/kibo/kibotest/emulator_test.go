@@ -229,8 +229,8 @@ func TestPutAccountAndSummary(t *testing.T) {
 		t.Fatalf("get unknown: %d", resp.StatusCode)
 	}
 	var orders Collection[Order]
-	_, b = c.do("GET", fmt.Sprintf("/api/commerce/orders?filter=customerAccountId%%20eq%%20%d&sortBy=submittedDate%%20asc", a.ID), nil, nil)
-	if json.Unmarshal(b, &orders) != nil || orders.TotalCount != 3 || orders.Items[2].AmountRefunded != 30 {
+	_, b = c.do("GET", fmt.Sprintf("/api/commerce/orders?filter=customerAccountId%%20eq%%20%d&sortBy=submittedDate%%20asc,orderNumber%%20asc", a.ID), nil, nil)
+	if json.Unmarshal(b, &orders) != nil || orders.TotalCount != 3 || orders.Items[0].Total != 50 || orders.Items[1].AmountRefunded != 30 {
 		t.Fatalf("orders: %s", b)
 	}
 }
