@@ -177,3 +177,14 @@ func (e *Emulator) AccountsWithEmail(email string) []Account {
 	}
 	return out
 }
+
+// OrdersOf returns an account's orders.
+func (e *Emulator) OrdersOf(accountID int) []Order {
+	e.store.mu.Lock()
+	defer e.store.mu.Unlock()
+	var out []Order
+	for _, id := range e.store.byAccount[accountID] {
+		out = append(out, *e.store.orders[id])
+	}
+	return out
+}

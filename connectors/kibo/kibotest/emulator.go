@@ -154,11 +154,13 @@ func (e *Emulator) routeOf(r *http.Request) string {
 	return r.Method + " " + r.URL.Path
 }
 
-// withPlumbing adds what every Kibo response carries (x-vol-correlation)
-// and the per-route throttle.
+// withPlumbing adds what every Kibo response carries (x-vol-correlation,
+// Date) and the per-route throttle.
 func (e *Emulator) withPlumbing(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("x-vol-correlation", newID())
+		// The emulator's clock is the server's: clients read it from Date.
+		w.Header().Set("Date", e.opts.Now().UTC().Format(http.TimeFormat))
 		if e.throttled(e.routeOf(r)) {
 			w.Header().Set("Retry-After", "60")
 			w.WriteHeader(http.StatusTooManyRequests)
