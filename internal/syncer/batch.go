@@ -133,10 +133,12 @@ func (r *run) count(rep *Report, pw *planned, res *connectors.Result, hadResult 
 			Message: maskIn(res.Message, pw.w.Email), Time: r.p.Now()}
 	}
 	switch res.Outcome {
-	case connectors.OutcomeCreated:
-		rep.Created++
-	case connectors.OutcomeUpdated, connectors.OutcomeUnsubscribed:
-		if pw.w.Unsubscribe {
+	case connectors.OutcomeCreated, connectors.OutcomeUpdated, connectors.OutcomeUnsubscribed:
+		// A create that reads "updated" went through on an attempt whose
+		// response was lost: the run still created it.
+		if pw.w.Create {
+			rep.Created++
+		} else if pw.w.Unsubscribe {
 			rep.Unsubscribed++
 		} else {
 			rep.Updated++

@@ -74,10 +74,11 @@ func Run(ctx context.Context, p Params) (Report, error) {
 // instead of a source stream. No cursor moves and no checkpoint is made.
 func Push(ctx context.Context, p Params, contacts []connectors.Contact) (Report, error) {
 	p.Checkpoint = nil
+	p.Source = pushed(contacts)
 	if err := p.check(); err != nil {
 		return Report{Cursor: p.Cursor}, err
 	}
-	return newRun(p).run(ctx, pushed(contacts))
+	return newRun(p).run(ctx, p.Source)
 }
 
 func (p *Params) check() error {
