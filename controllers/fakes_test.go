@@ -47,7 +47,9 @@ func (f *fakeTarget) Check(context.Context) (connectors.ListInfo, error) {
 	return connectors.ListInfo{ID: "a1b2c3", Name: f.list, MemberCount: 42}, nil
 }
 
-func (f *fakeTarget) Limits() connectors.Limits { return connectors.Limits{MaxBatch: 500, MaxLookup: 500} }
+func (f *fakeTarget) Limits() connectors.Limits {
+	return connectors.Limits{MaxBatch: 500, MaxLookup: 500}
+}
 
 func (f *fakeTarget) Lookup(context.Context, []string) (map[string]connectors.TargetContact, error) {
 	return map[string]connectors.TargetContact{}, nil
