@@ -124,3 +124,12 @@ func resultsByEmail(rs []connectors.Result) map[string]connectors.Result {
 	}
 	return out
 }
+
+func specFor(list string) v1alpha1.ConstantContactTarget {
+	return v1alpha1.ConstantContactTarget{List: list}
+}
+
+func (t *Target) specForTest() *v1alpha1.ListTargetSpec {
+	s := t.spec
+	return &v1alpha1.ListTargetSpec{ConstantContact: &s}
+}

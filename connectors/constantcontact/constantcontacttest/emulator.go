@@ -57,6 +57,9 @@ type Options struct {
 	// ActivityDuration is how long a bulk activity of n items takes
 	// (default 100ms + 20µs per item).
 	ActivityDuration func(items int) time.Duration
+	// RefusedEmail marks syntactically valid addresses the API refuses as
+	// invalid anyway (the vendor does so for signup abuse); nil: none.
+	RefusedEmail func(email string) bool
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }

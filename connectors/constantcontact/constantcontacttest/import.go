@@ -113,7 +113,7 @@ func (e *Emulator) importOne(it importItem, listIDs []string, a *activity) strin
 	if !ok || email == "" {
 		return "email is required"
 	}
-	if !validEmail(email) {
+	if !validEmail(email) || (e.opts.RefusedEmail != nil && e.opts.RefusedEmail(email)) {
 		return "invalid email address " + email
 	}
 	if len(email) > 50 {
