@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	csv1 "github.com/contactsync/contactsync/api/v1alpha1"
 )
@@ -30,10 +31,8 @@ type ContactSyncReconciler struct {
 	Recorder    events.EventRecorder
 	// Runner runs syncs; nil only resolves references (tests of the foundation).
 	Runner *Runner
-	// MaxConcurrent is how many ContactSyncs reconcile at once.
+	// MaxConcurrent is how many ContactSyncs reconcile (and run) at once.
 	MaxConcurrent int
-	// JitterPercent spreads scheduled runs (±percent of the interval).
-	JitterPercent int
 }
 
 func (r *ContactSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
@@ -137,15 +136,19 @@ func (r *ContactSyncReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	depChanged := predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
 		return readySignature(e.ObjectOld) != readySignature(e.ObjectNew)
 	}}
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named("contactsync").
 		For(&csv1.ContactSync{}, builder.WithPredicates(specOrRequest())).
 		Watches(&csv1.SourceConnection{}, handler.EnqueueRequestsFromMapFunc(r.syncsReferencing(indexSource)),
 			builder.WithPredicates(depChanged)).
 		Watches(&csv1.ListTarget{}, handler.EnqueueRequestsFromMapFunc(r.syncsReferencing(indexTarget)),
 			builder.WithPredicates(depChanged)).
-		WithOptions(controller.Options{MaxConcurrentReconciles: maxConc}).
-		Complete(r)
+		WithOptions(controller.Options{MaxConcurrentReconciles: maxConc})
+	if r.Runner != nil {
+		// Webhook triggers arrive through the runner's channel.
+		b = b.WatchesRawSource(source.Channel(r.Runner.events, &handler.EnqueueRequestForObject{}))
+	}
+	return b.Complete(r)
 }
 
 func (r *ContactSyncReconciler) syncsReferencing(index string) handler.MapFunc {

@@ -45,8 +45,13 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	}).SetupWithManager(mgr); err != nil {
 		return err
 	}
-	return (&ContactSyncReconciler{
-		Client: mgr.GetClient(), Credentials: creds, Recorder: mgr.GetEventRecorder("contactsync-controller"),
-		MaxConcurrent: o.Concurrent, JitterPercent: o.JitterPercent,
-	}).SetupWithManager(mgr)
+	rec := mgr.GetEventRecorder("contactsync-controller")
+	runner := NewRunner(mgr.GetClient(), creds, rec, o.JitterPercent)
+	if err := (&ContactSyncReconciler{
+		Client: mgr.GetClient(), Credentials: creds, Recorder: rec, Runner: runner,
+		MaxConcurrent: o.Concurrent,
+	}).SetupWithManager(mgr); err != nil {
+		return err
+	}
+	return nil
 }
