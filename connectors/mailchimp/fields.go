@@ -100,6 +100,14 @@ func (t *Target) mergeFields(ctx context.Context, listID string) (*fieldMap, err
 	if fm != nil {
 		return fm, nil
 	}
+	v, err, _ := t.loads.Do("fields", func() (any, error) { return t.loadFields(ctx, listID) })
+	if err != nil {
+		return nil, err
+	}
+	return v.(*fieldMap), nil
+}
+
+func (t *Target) loadFields(ctx context.Context, listID string) (*fieldMap, error) {
 	var all []mergeField
 	for offset := 0; ; offset += 1000 {
 		var page struct {
@@ -115,7 +123,7 @@ func (t *Target) mergeFields(ctx context.Context, listID string) (*fieldMap, err
 			break
 		}
 	}
-	fm = newFieldMap(all)
+	fm := newFieldMap(all)
 	t.mu.Lock()
 	if t.fields == nil {
 		t.fields = fm

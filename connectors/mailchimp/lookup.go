@@ -120,6 +120,20 @@ func (t *Target) snapshotFor(ctx context.Context, listID string, fm *fieldMap, k
 	if !size.at.IsZero() && now.Sub(size.at) < snapshotTTL && !worthPaging(size.total, k) {
 		return nil, nil
 	}
+	// Concurrent batches share one load.
+	v, err, _ := t.loads.Do("snapshot", func() (any, error) { return t.loadSnapshot(ctx, listID, fm, k, now) })
+	snap, _ = v.(*snapshot)
+	return snap, err
+}
+
+// loadSnapshot pages through the audience when that is worth it.
+func (t *Target) loadSnapshot(ctx context.Context, listID string, fm *fieldMap, k int, now time.Time) (*snapshot, error) {
+	t.mu.Lock()
+	snap := t.snap
+	t.mu.Unlock()
+	if snap != nil && now.Sub(snap.taken) < snapshotTTL {
+		return snap, nil
+	}
 	first, total, err := t.membersPage(ctx, listID, 0)
 	if err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/contactsync/contactsync/api/v1alpha1"
 	"github.com/contactsync/contactsync/connectors"
@@ -76,8 +77,9 @@ type Target struct {
 	http         *http.Client
 	log          logr.Logger
 
-	fieldMu sync.Mutex // serialises merge field creation
-	segMu   sync.Mutex // serialises tag creation
+	fieldMu sync.Mutex         // serialises merge field creation
+	loads   singleflight.Group // one load of fields, tags or snapshot at a time
+	segMu   sync.Mutex         // serialises tag creation
 
 	mu       sync.Mutex
 	list     connectors.ListInfo // resolved audience; ID "" until Check or first use

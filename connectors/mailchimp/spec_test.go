@@ -199,7 +199,7 @@ func TestSpecConformance(t *testing.T) {
 	writes := []connectors.Write{
 		{Email: "new@acme-books.com", Create: true, Permission: connectors.PermissionExplicit, FirstName: "Ann", Company: "Acme",
 			Address: connectors.Address{Street: "1 Main St", City: "Austin", Region: "TX", PostalCode: "78701", Country: "US"},
-			Custom: map[string]string{"Loyalty": "gold"}, Tags: []string{"QuickBooks Online"}},
+			Custom:  map[string]string{"Loyalty": "gold"}, Tags: []string{"QuickBooks Online"}},
 		{Email: "kept@acme-books.com", ID: "x", LastName: "Lee", RemoveGroups: []string{"Lapsed"}, AddGroups: []string{"VIP"}},
 		{Email: "gone@acme-books.com", Create: true, Permission: connectors.PermissionExplicit},
 		{Email: "test@mailinator.com", Create: true, Permission: connectors.PermissionExplicit},

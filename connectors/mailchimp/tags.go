@@ -127,7 +127,15 @@ func (t *Target) segmentIDs(ctx context.Context, listID string) (map[string]int,
 	if ids != nil {
 		return ids, nil
 	}
-	ids = map[string]int{}
+	v, err, _ := t.loads.Do("segments", func() (any, error) { return t.loadSegments(ctx, listID) })
+	if err != nil {
+		return nil, err
+	}
+	return v.(map[string]int), nil
+}
+
+func (t *Target) loadSegments(ctx context.Context, listID string) (map[string]int, error) {
+	ids := map[string]int{}
 	for offset := 0; ; offset += 1000 {
 		var page struct {
 			Segments   []segmentDoc `json:"segments"`
