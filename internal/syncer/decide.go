@@ -49,9 +49,14 @@ func (p *Policy) decide(c *connectors.Contact, tc *connectors.TargetContact, now
 	}
 
 	// An existing contact keeps its status: no Permission, and only a
-	// source-side opt-out changes it.
+	// source-side opt-out changes it, when the status allows marketing. A
+	// contact without permission (NotSubscribed) cannot be mailed already;
+	// leaving it so makes the write of a source opt-out idempotent: creating
+	// it with NotSet and seeing it again later (a resumed run, a full pass)
+	// end the same.
 	w.ID = tc.ID
-	w.Unsubscribe = c.Consent == connectors.ConsentOptedOut
+	w.Unsubscribe = c.Consent == connectors.ConsentOptedOut &&
+		(tc.Status == connectors.MemberSubscribed || tc.Status == connectors.MemberPending)
 	w.AddToList = !tc.InList
 	p.mapFields(c, &w, false)
 	changed := w.Unsubscribe || w.AddToList || fieldsDiffer(&w, tc)

@@ -139,10 +139,14 @@ func TestMapFields(t *testing.T) {
 	}
 }
 
+// mustPolicy compiles spec; a nil t panics on error (property tests pass nil).
 func mustPolicy(t testing.TB, spec PolicySpec) *Policy {
-	t.Helper()
 	p, err := NewPolicy(spec)
 	if err != nil {
+		if t == nil {
+			panic(err)
+		}
+		t.Helper()
 		t.Fatal(err)
 	}
 	return p

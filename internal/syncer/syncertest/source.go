@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -17,11 +18,14 @@ import (
 
 // Source is an in-memory change feed: every Put appends contact versions to
 // a log, and the cursor is the offset in the log reached so far (a
-// watermark). A Source built by NewGenerated computes its log on the fly,
-// so a million-contact stream costs no memory.
+// watermark). Like a real "changed since" query, Changes returns each
+// contact changed after the cursor once, in its current version, at the
+// position of its latest change. A Source built by NewGenerated computes
+// its log on the fly, so a million-contact stream costs no memory.
 type Source struct {
 	mu       sync.Mutex
 	log      []connectors.Contact
+	latest   map[string]int // SourceID → position of its current version
 	gen      func(i int) connectors.Contact
 	n        int
 	pageSize int
@@ -48,7 +52,17 @@ func (s *Source) Put(contacts ...connectors.Contact) {
 	if s.gen != nil {
 		panic("syncertest: Put on a generated source")
 	}
-	s.log = append(s.log, contacts...)
+	for _, c := range contacts {
+		s.add(c)
+	}
+}
+
+func (s *Source) add(c connectors.Contact) {
+	if s.latest == nil {
+		s.latest = map[string]int{}
+	}
+	s.latest[c.SourceID] = len(s.log)
+	s.log = append(s.log, c)
 	s.n = len(s.log)
 }
 
@@ -95,43 +109,42 @@ func (s *Source) Changes(ctx context.Context, cursor string, fn func(connectors.
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		page, err := s.page(ctx, off)
-		if err != nil {
+		page, end, err := s.page(ctx, off)
+		if err != nil || end == off {
 			return err
 		}
-		if len(page.Contacts) == 0 {
-			return nil
-		}
-		off += len(page.Contacts)
+		off = end
 		if err := fn(page); err != nil {
 			return err
 		}
 	}
 }
 
-func (s *Source) page(ctx context.Context, off int) (connectors.Page, error) {
+// page returns the page at off and the offset after it (off at the end).
+func (s *Source) page(ctx context.Context, off int) (connectors.Page, int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if off >= s.n {
-		return connectors.Page{}, nil
+		return connectors.Page{}, off, nil
 	}
 	connectors.CountCall(ctx)
 	s.calls++
 	if s.fault != nil {
 		if err := s.fault(s.calls - 1); err != nil {
-			return connectors.Page{}, err
+			return connectors.Page{}, off, err
 		}
 	}
 	end := min(off+s.pageSize, s.n)
 	cs := make([]connectors.Contact, 0, end-off)
 	for i := off; i < end; i++ {
-		if s.gen != nil {
+		switch {
+		case s.gen != nil:
 			cs = append(cs, s.gen(i))
-		} else {
+		case s.latest[s.log[i].SourceID] == i:
 			cs = append(cs, clone(s.log[i]))
 		}
 	}
-	return connectors.Page{Contacts: cs, Cursor: strconv.Itoa(end)}, nil
+	return connectors.Page{Contacts: cs, Cursor: strconv.Itoa(end)}, end, nil
 }
 
 // WriteOptOut records a target unsubscribe: the latest version of every
@@ -140,21 +153,19 @@ func (s *Source) WriteOptOut(ctx context.Context, email string) (int, error) {
 	connectors.CountCall(ctx)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	latest := map[string]int{}
-	for i, c := range s.log {
-		if connectors.NormalizeEmail(c.Email) == email {
-			latest[c.SourceID] = i
+	n := 0
+	for _, i := range slices.Sorted(maps.Values(s.latest)) {
+		if connectors.NormalizeEmail(s.log[i].Email) != email {
+			continue
 		}
-	}
-	for _, i := range latest {
+		n++
 		if s.log[i].Consent != connectors.ConsentOptedOut {
 			c := clone(s.log[i])
 			c.Consent = connectors.ConsentOptedOut
-			s.log = append(s.log, c)
+			s.add(c)
 		}
 	}
-	s.n = len(s.log)
-	return len(latest), nil
+	return n, nil
 }
 
 func clone(c connectors.Contact) connectors.Contact {
