@@ -101,6 +101,7 @@ func (t *Target) setList(l connectors.ListInfo) connectors.ListInfo {
 		t.fields, t.segments, t.snap, t.size = nil, nil, nil, sizeHint{}
 	}
 	t.list = l
+	t.log.V(1).Info("resolved Mailchimp audience", "id", l.ID, "name", l.Name, "members", l.MemberCount)
 	return l
 }
 
