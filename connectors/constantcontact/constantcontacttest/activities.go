@@ -98,7 +98,9 @@ func (e *Emulator) renderActivity(a *activity) activityJSON {
 		out.State = "initialized"
 	default:
 		out.State, out.StartedAt, out.UpdatedAt = "processing", ts(a.created), ts(now)
-		out.PercentDone = int(100 * elapsed / total)
+		if total > 0 { // a zero-length activity is applied on the next request
+			out.PercentDone = int(min(100*elapsed/total, 99))
+		}
 	}
 	ptr := func(n int) *int { return &n }
 	if a.isImport {
