@@ -60,6 +60,22 @@ type Runner struct {
 	failures map[types.NamespacedName]int
 	// events feeds webhook triggers into the controller's queue.
 	events chan event.GenericEvent
+	// running serialises the runs and pushes of one ContactSync.
+	running map[types.NamespacedName]*sync.Mutex
+}
+
+// lock serialises work on one ContactSync: the controller never reconciles
+// an object twice at once, but webhook pushes arrive on their own.
+func (r *Runner) lock(key types.NamespacedName) func() {
+	r.mu.Lock()
+	m, ok := r.running[key]
+	if !ok {
+		m = &sync.Mutex{}
+		r.running[key] = m
+	}
+	r.mu.Unlock()
+	m.Lock()
+	return m.Unlock
 }
 
 // NewRunner returns a Runner ready to be wired into the ContactSync controller.
@@ -69,6 +85,7 @@ func NewRunner(c client.Client, creds *Credentials, rec events.EventRecorder, ji
 		Log: ctrl.Log.WithName("runner"), Now: time.Now,
 		webhook: map[types.NamespacedName]bool{}, timers: map[types.NamespacedName]*time.Timer{},
 		failures: map[types.NamespacedName]int{}, events: make(chan event.GenericEvent, 1024),
+		running: map[types.NamespacedName]*sync.Mutex{},
 	}
 }
 
@@ -193,6 +210,7 @@ func cursorScope(cs *csv1.ContactSync, sc *csv1.SourceConnection, lt *csv1.ListT
 
 func (r *Runner) run(ctx context.Context, cs *csv1.ContactSync, sc *csv1.SourceConnection, lt *csv1.ListTarget, trig csv1.RunTrigger) (ctrl.Result, error) {
 	key := client.ObjectKeyFromObject(cs)
+	defer r.lock(key)()
 	log := r.Log.WithValues("contactsync", key.String(), "trigger", trig)
 	start := r.Now()
 	base := cs.DeepCopy() // status patches are computed against what the server has
@@ -393,9 +411,12 @@ func (r *Runner) finishSucceeded(ctx context.Context, base, cs *csv1.ContactSync
 	delete(r.failures, key)
 	r.mu.Unlock()
 	recordRun(cs, run, rep)
-	if !rep.DryRun {
+	if !rep.DryRun && scope != "" {
+		// A push has no cursor (scope ""): the stored one stays.
 		cs.Status.Cursor = rep.Cursor
 		cs.Status.CursorSpecHash = scope
+	}
+	if !rep.DryRun {
 		cs.Status.LastSuccessfulSyncTime = &completion
 		cs.Status.ContactsInTarget = rep.ContactsInTarget
 		cs.Status.TotalSynced += rep.Created + rep.Updated
@@ -521,4 +542,36 @@ func observeRun(cs *csv1.ContactSync, run csv1.RunStatus, rep syncer.Report, d t
 	if success != nil {
 		lastSuccess.WithLabelValues(ns, name).Set(float64(success.Unix()))
 	}
+}
+
+// Push writes contacts pushed by a webhook (Flipcause) through to the target
+// of cs and records the run in its status. It returns an error when they
+// were not all written, so the sender retries.
+func (r *Runner) Push(ctx context.Context, cs *csv1.ContactSync, lt *csv1.ListTarget, contacts []connectors.Contact) error {
+	key := client.ObjectKeyFromObject(cs)
+	defer r.lock(key)()
+	// Work on the latest status: a scheduled run may have just finished.
+	if err := r.Client.Get(ctx, key, cs); err != nil {
+		return err
+	}
+	start := r.Now()
+	base := cs.DeepCopy()
+	policy, err := syncer.NewPolicy(policySpec(&cs.Spec))
+	if err != nil {
+		_, _ = r.finishFailed(ctx, base, cs, csv1.TriggerWebhook, start, syncer.Report{}, stalledf(csv1.ReasonInvalidConfig, "spec.%v", err))
+		return err
+	}
+	tgt, err := r.Credentials.TargetFor(ctx, lt)
+	if err != nil {
+		_, _ = r.finishFailed(ctx, base, cs, csv1.TriggerWebhook, start, syncer.Report{}, err)
+		return err
+	}
+	report, err := syncer.Push(ctx, syncer.Params{Target: tgt, Policy: policy, Now: r.Now, Retry: r.Retry,
+		FirstSync: true, ContactsInTarget: cs.Status.ContactsInTarget}, contacts)
+	if err != nil {
+		_, _ = r.finishFailed(ctx, base, cs, csv1.TriggerWebhook, start, report, err)
+		return err
+	}
+	_, err = r.finishSucceeded(ctx, base, cs, csv1.TriggerWebhook, start, "", report, 0)
+	return err
 }

@@ -1,12 +1,47 @@
 package controllers
 
 import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
 	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/contactsync/contactsync/connectors/transport"
+	"github.com/contactsync/contactsync/internal/webhook"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 )
+
+func init() { metrics.Registry.MustRegister(webhook.Requests) }
+
+// webhookServer runs the webhook receiver with the manager, on the leader
+// only: runs are triggered in the leader's memory.
+type webhookServer struct {
+	addr    string
+	handler http.Handler
+	// Addr is the bound address, once listening (tests use port 0).
+	bound chan string
+}
+
+func (s *webhookServer) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
 
 // Options configure the controllers.
 type Options struct {
@@ -53,5 +88,12 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	}).SetupWithManager(mgr); err != nil {
 		return err
 	}
-	return nil
+	if o.WebhookAddress == "" || o.WebhookAddress == "0" {
+		return nil
+	}
+	receiver := &webhook.Server{
+		Router: &webhookRouter{client: mgr.GetClient(), credentials: creds, runner: runner},
+		Log:    ctrl.Log.WithName("webhook"),
+	}
+	return mgr.Add(&webhookServer{addr: o.WebhookAddress, handler: receiver.Handler()})
 }
