@@ -22,6 +22,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	csv1 "github.com/contactsync/contactsync/api/v1alpha1"
+	_ "github.com/contactsync/contactsync/connectors/all"
 	"github.com/contactsync/contactsync/controllers"
 )
 
