@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/ext"
+	"github.com/google/cel-go/interpreter"
 
 	"github.com/contactsync/contactsync/connectors"
 )
@@ -181,7 +182,17 @@ func EvalRule(prog cel.Program, c *connectors.Contact, now time.Time) (bool, err
 }
 
 func evalRule(prog cel.Program, cc *CELContact, now time.Time) (bool, error) {
-	out, _, err := prog.Eval(map[string]any{"contact": cc, "now": now})
+	return evalIn(prog, activation(cc, now))
+}
+
+// activation binds the rule variables; one serves every segment of a contact.
+func activation(cc *CELContact, now time.Time) interpreter.Activation {
+	a, _ := interpreter.NewActivation(map[string]any{"contact": cc, "now": now})
+	return a
+}
+
+func evalIn(prog cel.Program, vars interpreter.Activation) (bool, error) {
+	out, _, err := prog.Eval(vars)
 	if err != nil {
 		return false, err
 	}
@@ -199,9 +210,9 @@ func (p *Policy) segmentGroups(c *connectors.Contact, now time.Time) (in, out []
 	if len(p.segments) == 0 {
 		return nil, nil, nil
 	}
-	cc := celContact(c)
+	vars := activation(celContact(c), now)
 	for _, s := range p.segments {
-		ok, err := evalRule(s.prog, cc, now)
+		ok, err := evalIn(s.prog, vars)
 		switch {
 		case err != nil:
 			errs = append(errs, fmt.Errorf("segment %q: %w", s.group, err))
