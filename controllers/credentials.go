@@ -58,6 +58,8 @@ type Credentials struct {
 type cached[T any] struct {
 	key string
 	val T
+	// lim is the credential's shared limiter (for its daily quota).
+	lim *transport.Limiter
 }
 
 // cacheKey changes whenever what a connector is built from changes.
@@ -240,7 +242,8 @@ func (c *Credentials) TargetFor(ctx context.Context, lt *csv1.ListTarget) (conne
 	if c.targets == nil {
 		c.targets = map[types.UID]cached[connectors.Target]{}
 	}
-	c.targets[lt.UID] = cached[connectors.Target]{key: key, val: tgt}
+	c.targets[lt.UID] = cached[connectors.Target]{key: key, val: tgt,
+		lim: c.Limiters.Limiter(string(s.UID), name, p.Limits)}
 	return tgt, nil
 }
 
@@ -250,4 +253,15 @@ func (c *Credentials) Forget(uid types.UID) {
 	defer c.mu.Unlock()
 	delete(c.sources, uid)
 	delete(c.targets, uid)
+}
+
+// DailyRemaining returns the requests left today on the credential of a
+// ListTarget, for providers with a daily quota (Constant Contact).
+func (c *Credentials) DailyRemaining(lt *csv1.ListTarget) (int, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if hit, ok := c.targets[lt.UID]; ok && hit.lim != nil {
+		return hit.lim.DailyRemaining()
+	}
+	return 0, false
 }

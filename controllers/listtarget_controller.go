@@ -26,11 +26,6 @@ type ListTargetReconciler struct {
 	CheckInterval time.Duration
 }
 
-// dailyQuota is implemented by targets with a daily request quota.
-type dailyQuota interface {
-	DailyRemaining() (int, bool)
-}
-
 func (r *ListTargetReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	var lt csv1.ListTarget
 	if err := r.Get(ctx, req.NamespacedName, &lt); err != nil {
@@ -46,7 +41,7 @@ func (r *ListTargetReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	patch := client.MergeFrom(lt.DeepCopy())
 
 	lt.Status.Provider = lt.Spec.ProviderName()
-	tgt, info, err := r.check(ctx, &lt)
+	info, err := r.check(ctx, &lt)
 	now := metav1.Now()
 	lt.Status.LastCheckedTime = &now
 	lt.Status.ObservedGeneration = lt.Generation
@@ -64,11 +59,9 @@ func (r *ListTargetReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		lt.Status.List = &csv1.ListInfo{ID: info.ID, Name: info.Name, MemberCount: info.MemberCount}
 		markReady(&lt, csv1.ReasonSucceeded, "list "+info.Name+" found")
 	}
-	if q, ok := tgt.(dailyQuota); ok {
-		if left, has := q.DailyRemaining(); has {
-			v := int64(left)
-			lt.Status.DailyRequestsRemaining = &v
-		}
+	if left, has := r.Credentials.DailyRemaining(&lt); has {
+		v := int64(left)
+		lt.Status.DailyRequestsRemaining = &v
 	}
 	if err := r.Status().Patch(ctx, &lt, patch, client.FieldOwner(fieldOwner)); err != nil {
 		return ctrl.Result{}, err
@@ -76,15 +69,14 @@ func (r *ListTargetReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	return result, nil
 }
 
-func (r *ListTargetReconciler) check(ctx context.Context, lt *csv1.ListTarget) (connectors.Target, connectors.ListInfo, error) {
+func (r *ListTargetReconciler) check(ctx context.Context, lt *csv1.ListTarget) (connectors.ListInfo, error) {
 	tgt, err := r.Credentials.TargetFor(ctx, lt)
 	if err != nil {
-		return nil, connectors.ListInfo{}, err
+		return connectors.ListInfo{}, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
 	defer cancel()
-	info, err := tgt.Check(ctx)
-	return tgt, info, err
+	return tgt.Check(ctx)
 }
 
 // SetupWithManager registers the controller.
