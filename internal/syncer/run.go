@@ -17,13 +17,15 @@ type Params struct {
 	// Cursor to resume from; "" streams every contact.
 	Cursor string
 	// FirstSync skips contacts inactive in the source (only then: a contact
-	// deactivated later stays in the list).
+	// deactivated later stays in the list). Keep it set when resuming a
+	// first sync from a checkpoint.
 	FirstSync bool
 	// Full marks a full pass (reported; the caller passes Cursor "").
 	Full bool
 	// ContactsInTarget is what this sync kept in the target before the run
-	// (status.contactsInTarget), for maxContacts; a run from the beginning
-	// counts afresh.
+	// (status.contactsInTarget, or the last checkpoint's
+	// Report.ContactsInTarget when resuming), for maxContacts; a run from
+	// the beginning counts afresh.
 	ContactsInTarget int64
 	// Now is the clock (default time.Now); segments see its value at the
 	// start of the run.

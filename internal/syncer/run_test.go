@@ -609,3 +609,19 @@ func TestSyncUnsubscribesKeepsFailuresForTheNextPoll(t *testing.T) {
 		t.Fatalf("%+v %v", rep, err)
 	}
 }
+
+func TestIdleRunIsCheap(t *testing.T) {
+	var cs []connectors.Contact
+	for i := range 20 {
+		cs = append(cs, contact(fmt.Sprint(i), fmt.Sprintf("p%d@example.com", i), connectors.ConsentSubscribed))
+	}
+	h := newHarness(5, smallLimits, cs...)
+	rep, err := h.run(t, mustPolicy(t, PolicySpec{}), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	idle, err := h.run(t, mustPolicy(t, PolicySpec{}), rep.Cursor)
+	if err != nil || idle.APICalls.Source+idle.APICalls.Target > 1 || idle.Fetched != 0 || idle.Cursor != rep.Cursor {
+		t.Fatalf("idle run: %+v %v", idle, err)
+	}
+}
