@@ -2,6 +2,7 @@ package syncer
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -186,7 +187,13 @@ func cleanTags(in []string) ([]string, error) {
 }
 
 // Spec returns the spec the policy was compiled from, with defaults applied.
-func (p *Policy) Spec() PolicySpec { return p.spec }
+func (p *Policy) Spec() PolicySpec {
+	s := p.spec
+	s.Tags = slices.Clone(s.Tags)
+	s.FieldMappings = slices.Clone(s.FieldMappings)
+	s.Segments = slices.Clone(s.Segments)
+	return s
+}
 
 // TimeBased reports whether a segment depends on the current time (Recent,
 // Lapsed, or a rule that reads now): its membership changes without any
