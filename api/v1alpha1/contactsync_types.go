@@ -260,30 +260,46 @@ const (
 
 // SkippedCounts counts contacts that were not written, by reason.
 type SkippedCounts struct {
-	NoEmail              int64 `json:"noEmail,omitempty"`
-	InvalidEmail         int64 `json:"invalidEmail,omitempty"`
-	Inactive             int64 `json:"inactive,omitempty"`
-	NotSubscribed        int64 `json:"notSubscribed,omitempty"`
+	// NoEmail: the source contact has no email address.
+	NoEmail int64 `json:"noEmail,omitempty"`
+	// InvalidEmail: the address is malformed or the target rejected it (also a per-contact error).
+	InvalidEmail int64 `json:"invalidEmail,omitempty"`
+	// Inactive: inactive in the source at the first sync.
+	Inactive int64 `json:"inactive,omitempty"`
+	// NotSubscribed: not opted in at the source, with contacts: SubscribersOnly.
+	NotSubscribed int64 `json:"notSubscribed,omitempty"`
+	// UnsubscribedInTarget: opted out in the target, so never subscribed again.
 	UnsubscribedInTarget int64 `json:"unsubscribedInTarget,omitempty"`
-	OverCap              int64 `json:"overCap,omitempty"`
+	// OverCap: beyond maxContacts.
+	OverCap int64 `json:"overCap,omitempty"`
 }
 
 // APICalls counts the API requests of a run on each side.
 type APICalls struct {
+	// Source API requests.
 	Source int64 `json:"source,omitempty"`
+	// Target API requests.
 	Target int64 `json:"target,omitempty"`
 }
 
 // RunCounts are the counts of one run.
 type RunCounts struct {
-	Fetched      int64         `json:"fetched,omitempty"`
-	Created      int64         `json:"created,omitempty"`
-	Updated      int64         `json:"updated,omitempty"`
-	Unchanged    int64         `json:"unchanged,omitempty"`
-	Unsubscribed int64         `json:"unsubscribed,omitempty"`
-	Failed       int64         `json:"failed,omitempty"`
-	Skipped      SkippedCounts `json:"skipped,omitempty"`
-	APICalls     APICalls      `json:"apiCalls,omitempty"`
+	// Fetched: contacts read from the source.
+	Fetched int64 `json:"fetched,omitempty"`
+	// Created: contacts new to the target.
+	Created int64 `json:"created,omitempty"`
+	// Updated: existing target contacts changed.
+	Updated int64 `json:"updated,omitempty"`
+	// Unchanged: already up to date in the target; nothing written.
+	Unchanged int64 `json:"unchanged,omitempty"`
+	// Unsubscribed: opted out in the target because they opted out at the source.
+	Unsubscribed int64 `json:"unsubscribed,omitempty"`
+	// Failed: rejected by the target (see recentErrors).
+	Failed int64 `json:"failed,omitempty"`
+	// Skipped: not written, by reason.
+	Skipped SkippedCounts `json:"skipped,omitempty"`
+	// APICalls made by the run on each side.
+	APICalls APICalls `json:"apiCalls,omitempty"`
 	// OptOutsWrittenBack counts target unsubscribes written to the source.
 	OptOutsWrittenBack int64 `json:"optOutsWrittenBack,omitempty"`
 }
@@ -302,6 +318,7 @@ type PlannedChange struct {
 // RunStatus describes one run.
 type RunStatus struct {
 	// +optional
+	// Trigger: what started the run.
 	Trigger RunTrigger `json:"trigger,omitempty"`
 	// Full is true for a full pass (not incremental).
 	// +optional
@@ -310,10 +327,13 @@ type RunStatus struct {
 	// +optional
 	DryRun bool `json:"dryRun,omitempty"`
 	// +optional
+	// StartTime of the run.
 	StartTime *metav1.Time `json:"startTime,omitempty"`
 	// +optional
+	// CompletionTime of the run; unset while it runs.
 	CompletionTime *metav1.Time `json:"completionTime,omitempty"`
 	// +optional
+	// Result: Running, Succeeded, PartialSuccess or Failed.
 	Result RunResult `json:"result,omitempty"`
 	// Message explains a failed run.
 	// +optional
@@ -337,8 +357,9 @@ type ContactError struct {
 	Reason string `json:"reason"`
 	// Message from the engine or the provider.
 	// +optional
-	Message string      `json:"message,omitempty"`
-	Time    metav1.Time `json:"time"`
+	Message string `json:"message,omitempty"`
+	// Time of the error.
+	Time metav1.Time `json:"time"`
 }
 
 // UnsubscribeSyncStatus reports reverse sync.
@@ -379,12 +400,16 @@ type ContactSyncStatus struct {
 	// +optional
 	CursorSpecHash string `json:"cursorSpecHash,omitempty"`
 	// +optional
+	// LastSyncTime is when the last run ended, whatever its result.
 	LastSyncTime *metav1.Time `json:"lastSyncTime,omitempty"`
 	// +optional
+	// LastSuccessfulSyncTime is when the last successful (or partly successful) run ended.
 	LastSuccessfulSyncTime *metav1.Time `json:"lastSuccessfulSyncTime,omitempty"`
 	// +optional
+	// LastFullSyncTime is when the last full pass started.
 	LastFullSyncTime *metav1.Time `json:"lastFullSyncTime,omitempty"`
 	// +optional
+	// NextSyncTime is when the next scheduled run is due (jittered).
 	NextSyncTime *metav1.Time `json:"nextSyncTime,omitempty"`
 	// LastRun is the current or last run.
 	// +optional
