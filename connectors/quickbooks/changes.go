@@ -16,9 +16,6 @@ const (
 	// cdcWindow is how far back the connector trusts CDC: Intuit allows 30
 	// days; a day of margin covers clock skew and a slow run.
 	cdcWindow = 29 * 24 * time.Hour
-	// cdcMaxObjects is the most objects one CDC answer carries: a full
-	// answer may have left changes out, so the source runs a full pass.
-	cdcMaxObjects = 1000
 	// boundarySlack steps the next watermark back from the server's clock:
 	// timestamps have second resolution and an object written in the second
 	// of the answer must not be missed (the boundary is de-duplicated).
@@ -201,7 +198,7 @@ func (s *Source) incremental(ctx context.Context, c cursor, cur string, fn func(
 			all.RefundReceipt = append(all.RefundReceipt, e.RefundReceipt...)
 		}
 	}
-	if len(all.Customer)+len(all.Invoice)+len(all.SalesReceipt)+len(all.RefundReceipt) >= cdcMaxObjects {
+	if len(all.Customer)+len(all.Invoice)+len(all.SalesReceipt)+len(all.RefundReceipt) >= s.cdcMax {
 		s.log.Info("CDC answer is full: running a full pass", "realm", s.realm)
 		return s.fullPass(ctx, cursor{}, fn)
 	}

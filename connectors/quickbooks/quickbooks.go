@@ -85,6 +85,9 @@ type Source struct {
 	auth     *tokens
 	// now is the clock that decides whether a cursor is within the CDC window.
 	now func() time.Time
+	// cdcMax is the most objects one CDC answer carries (Intuit: 1,000): a
+	// full answer may have left changes out, so the source runs a full pass.
+	cdcMax int
 }
 
 var (
@@ -137,7 +140,7 @@ func New(spec *v1alpha1.SourceConnectionSpec, cfg connectors.Config) (*Source, e
 		hc = transport.NewLimiter(Provider, Limits, transport.Options{}).Client()
 	}
 	s := &Source{realm: qb.RealmID, apiBase: apiBase, http: hc, log: cfg.Log,
-		verifier: cfg.Credential(KeyWebhookVerifierToken), now: time.Now}
+		verifier: cfg.Credential(KeyWebhookVerifierToken), now: time.Now, cdcMax: 1000}
 	s.auth = newTokens(cfg, tokenURL, hc, qb.RealmID)
 	return s, nil
 }

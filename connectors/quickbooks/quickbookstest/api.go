@@ -106,30 +106,36 @@ func (e *Emulator) query(w http.ResponseWriter, r *http.Request) {
 		writeValidationFault(w, "4000", "Error parsing query", "QueryParserError: "+err.Error())
 		return
 	}
-	e.mu.Lock()
-	var resp map[string]any
-	if q.entity == "CompanyInfo" {
-		resp = map[string]any{"CompanyInfo": []CompanyInfo{e.companyInfoLocked()}, "startPosition": 1, "maxResults": 1}
-	} else {
-		rows, total, err := e.data.run(q)
-		if err != nil {
-			e.mu.Unlock()
-			writeValidationFault(w, "4000", "Error parsing query", "QueryValidationError: "+err.Error())
-			return
-		}
-		resp = map[string]any{}
-		switch {
-		case q.count:
-			resp["totalCount"] = total
-		case len(rows) > 0:
-			resp[q.entity] = rows
-			resp["startPosition"] = q.start
-			resp["maxResults"] = len(rows)
-		}
+	resp, stamp, err := e.runQuery(q)
+	if err != nil {
+		writeValidationFault(w, "4000", "Error parsing query", "QueryValidationError: "+err.Error())
+		return
 	}
-	stamp := e.nowLocked().In(pacific).Format("2006-01-02T15:04:05.000-07:00")
-	e.mu.Unlock()
 	sandbox.WriteJSON(w, http.StatusOK, map[string]any{"QueryResponse": resp, "time": stamp})
+}
+
+// runQuery answers a parsed query under the lock.
+func (e *Emulator) runQuery(q *query) (map[string]any, string, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	stamp := e.nowLocked().In(pacific).Format("2006-01-02T15:04:05.000-07:00")
+	if q.entity == "CompanyInfo" {
+		return map[string]any{"CompanyInfo": []CompanyInfo{e.companyInfoLocked()}, "startPosition": 1, "maxResults": 1}, stamp, nil
+	}
+	rows, total, err := e.data.run(q)
+	if err != nil {
+		return nil, "", err
+	}
+	resp := map[string]any{}
+	switch {
+	case q.count:
+		resp["totalCount"] = total
+	case len(rows) > 0:
+		resp[q.entity] = rows
+		resp["startPosition"] = q.start
+		resp["maxResults"] = len(rows)
+	}
+	return resp, stamp, nil
 }
 
 func (e *Emulator) companyInfoLocked() CompanyInfo {

@@ -15,13 +15,17 @@ const lastUpdatedField = "MetaData.LastUpdatedTime"
 // bool or time.Time. ok is false for properties the entity does not have.
 func field(r record, name string) (v any, ok bool) {
 	e := r.base()
+	md := e.MetaData
+	if md == nil {
+		md = &MetaData{}
+	}
 	switch strings.ToLower(name) {
 	case "id":
 		return e.Id, true
 	case "metadata.lastupdatedtime":
-		return e.MetaData.LastUpdatedTime.Time, true
+		return md.LastUpdatedTime.Time, true
 	case "metadata.createtime":
-		return e.MetaData.CreateTime.Time, true
+		return md.CreateTime.Time, true
 	}
 	switch x := r.(type) {
 	case *Customer:
