@@ -182,7 +182,9 @@ func TestIncrementalUsesCDC(t *testing.T) {
 	pages, calls = h.run(t, h.src, cur)
 	got := byID(contactsOf(pages))
 	want := map[string]func(connectors.Contact) bool{
-		"5": func(c connectors.Contact) bool { return c.FirstName == "Renamed" && c.UpdatedAt.Equal(renamed.MetaData.LastUpdatedTime.Time) },
+		"5": func(c connectors.Contact) bool {
+			return c.FirstName == "Renamed" && c.UpdatedAt.Equal(renamed.MetaData.LastUpdatedTime.Time)
+		},
 		"6": func(c connectors.Contact) bool { return !c.Active },
 		"7": func(c connectors.Contact) bool { return c.Purchases == expectedPurchases(h.emu, "7") },
 		"8": func(c connectors.Contact) bool { return c.Deleted },
