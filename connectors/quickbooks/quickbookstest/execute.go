@@ -119,6 +119,9 @@ func match(r record, c condition) (bool, error) {
 		}
 		return likePattern(c.values[0]).MatchString(s), nil
 	}
+	if s, isString := v.(string); isString && c.op == "IN" {
+		return c.set[s], nil
+	}
 	if c.op == "IN" {
 		for _, lit := range c.values {
 			n, err := compareLiteral(c.field, v, lit)

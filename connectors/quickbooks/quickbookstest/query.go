@@ -27,6 +27,8 @@ type condition struct {
 	field  string
 	op     string // = < > <= >= IN LIKE
 	values []string
+	// set holds IN values, so a 1,000-ID list is not scanned for every row.
+	set map[string]bool
 }
 
 const (
@@ -249,6 +251,12 @@ func (p *parser) condition() (condition, error) {
 		}
 	default:
 		return c, qerr("unsupported operator %q after %s", op, c.field)
+	}
+	if c.op == "IN" {
+		c.set = make(map[string]bool, len(c.values))
+		for _, v := range c.values {
+			c.set[v] = true
+		}
 	}
 	if strings.EqualFold(p.peek(), "OR") {
 		return c, qerr("OR is not supported by the query language")
