@@ -37,7 +37,9 @@ func notFound(entity, id string) error {
 
 func (e *Emulator) record(ev Event) { e.events = append(e.events, ev) }
 
+// meta stamps a new object; QuickBooks times have second resolution.
 func meta(t time.Time) *MetaData {
+	t = t.Truncate(time.Second)
 	return &MetaData{CreateTime: Time{t}, LastUpdatedTime: Time{t}}
 }
 

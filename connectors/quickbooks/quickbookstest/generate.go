@@ -63,7 +63,7 @@ func (e *Emulator) customerFor(p sandbox.Person, now time.Time) *Customer {
 	}
 	c := &Customer{
 		Entity: Entity{Id: id, SyncToken: "0", Domain: "QBO", Sparse: boolPtr(false),
-			MetaData: &MetaData{CreateTime: Time{p.Created}, LastUpdatedTime: Time{p.Created}}},
+			MetaData: meta(p.Created)},
 		GivenName: p.FirstName, FamilyName: p.LastName, CompanyName: p.Company,
 		DisplayName: display, FullyQualifiedName: display, PrintOnCheckName: display,
 		Active:       boolPtr(p.Active),
@@ -87,7 +87,7 @@ func (e *Emulator) customerFor(p sandbox.Person, now time.Time) *Customer {
 		if deactivated.After(now) {
 			deactivated = now
 		}
-		c.MetaData.LastUpdatedTime = Time{deactivated}
+		c.MetaData.LastUpdatedTime = Time{deactivated.Truncate(time.Second)}
 	}
 	zero := 0.0
 	c.Balance, c.BalanceWithJobs = &zero, &zero
