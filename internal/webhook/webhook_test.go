@@ -44,7 +44,9 @@ type fakeRouter struct {
 	pushErr    error
 }
 
-func (f *fakeRouter) Candidates(context.Context, Side, string) ([]Candidate, error) { return f.candidates, nil }
+func (f *fakeRouter) Candidates(context.Context, Side, string) ([]Candidate, error) {
+	return f.candidates, nil
+}
 func (f *fakeRouter) Trigger(_ context.Context, _ Side, c Candidate, _ connectors.WebhookEvent) error {
 	f.triggered = append(f.triggered, c.Name)
 	return nil
