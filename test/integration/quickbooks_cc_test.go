@@ -276,8 +276,8 @@ func TestQuickBooksToConstantContact(t *testing.T) {
 	cs = requestSync(g, f.sync, 30*time.Second)
 	run = cs.Status.LastRun
 	g.Expect(run.Result).To(Equal(csv1.RunSucceeded), describe(cs))
-	g.Expect(run.Created + run.Updated + run.Unsubscribed + run.Failed).To(BeZero(), "an idle run writes nothing")
-	g.Expect(run.APICalls.Source + run.APICalls.Target).To(BeNumerically("<=", 2), "an idle run costs at most 2 API calls (DESIGN.md §6)")
+	g.Expect(run.Created+run.Updated+run.Unsubscribed+run.Failed).To(BeZero(), "an idle run writes nothing")
+	g.Expect(run.APICalls.Source+run.APICalls.Target).To(BeNumerically("<=", 2), "an idle run costs at most 2 API calls (DESIGN.md §6)")
 	assertKstatus(g, cs)
 
 	f.assertSecretsKept(t, g)
