@@ -182,3 +182,5 @@ func assertNextSync(g Gomega, cs *csv1.ContactSync) {
 	g.Expect(gap).To(BeNumerically(">=", interval-interval/10-time.Second), "nextSyncTime - lastSyncTime")
 	g.Expect(gap).To(BeNumerically("<=", interval+interval/10+time.Second), "nextSyncTime - lastSyncTime")
 }
+
+func clientKey(o client.Object) types.NamespacedName { return client.ObjectKeyFromObject(o) }
