@@ -171,14 +171,16 @@ func constantContactAccount(account, list string, o Options, n int) (*Emulator, 
 		cc.CreateList(list)
 	}
 	var seed []constantcontacttest.SeedContact
-	for _, p := range unsubscribed(o, n) {
+	people := unsubscribed(o, n)
+	for _, p := range people {
 		seed = append(seed, constantcontacttest.SeedContact{Email: p.Email, Permission: constantcontacttest.PermUnsubscribe,
 			FirstName: p.FirstName, LastName: p.LastName})
 	}
 	if err := cc.Seed(seed...); err != nil {
 		return nil, fmt.Errorf("sandbox: seeding Constant Contact account %s: %w", account, err)
 	}
-	return &Emulator{Provider: "constantcontact", Account: account, Handler: cc.Handler(), Credentials: cc.Credentials(), Impl: cc}, nil
+	return &Emulator{Provider: "constantcontact", Account: account, Handler: cc.Handler(), Credentials: cc.Credentials(), Impl: cc,
+		Unsubscribed: emails(people)}, nil
 }
 
 // mailchimpAccount is a Mailchimp account with the audience the sample
@@ -187,10 +189,12 @@ func constantContactAccount(account, list string, o Options, n int) (*Emulator, 
 func mailchimpAccount(account, audience string, o Options, n int) (*Emulator, error) {
 	mc := mailchimptest.New(mailchimptest.Options{DC: "us21"})
 	id := mc.CreateList(audience)
-	if err := mc.SeedPeople(id, unsubscribed(o, n), mailchimptest.StatusUnsubscribed); err != nil {
+	people := unsubscribed(o, n)
+	if err := mc.SeedPeople(id, people, mailchimptest.StatusUnsubscribed); err != nil {
 		return nil, fmt.Errorf("sandbox: seeding Mailchimp audience %q of %s: %w", audience, account, err)
 	}
-	return &Emulator{Provider: "mailchimp", Account: account, Handler: mc.Handler(), Credentials: mc.Credentials(), Impl: mc}, nil
+	return &Emulator{Provider: "mailchimp", Account: account, Handler: mc.Handler(), Credentials: mc.Credentials(), Impl: mc,
+		Unsubscribed: emails(people)}, nil
 }
 
 // unsubscribedEvery picks one in so many source people, among those with a
@@ -208,6 +212,14 @@ func unsubscribed(o Options, n int) []sandbox.Person {
 		if p.Email == sandbox.EmailFor(p.FirstName, p.LastName, p.N) && p.N%unsubscribedEvery == unsubscribedEvery-1 {
 			out = append(out, p)
 		}
+	}
+	return out
+}
+
+func emails(people []sandbox.Person) []string {
+	out := make([]string, len(people))
+	for i, p := range people {
+		out[i] = p.Email
 	}
 	return out
 }

@@ -59,6 +59,9 @@ type Emulator struct {
 	Handler http.Handler
 	// Credentials are the data of a Secret that connects to the account.
 	Credentials map[string][]byte
+	// Unsubscribed are the emails that had unsubscribed in this target
+	// account before the sandbox started: no sync may subscribe them again.
+	Unsubscribed []string
 	// Impl is the emulator itself (*quickbookstest.Emulator, …), for
 	// callers that inspect its state through its Go API.
 	Impl any
