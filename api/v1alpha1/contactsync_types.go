@@ -422,7 +422,9 @@ type ContactSyncStatus struct {
 	// +kubebuilder:validation:MaxItems=20
 	// +optional
 	RecentErrors []ContactError `json:"recentErrors,omitempty"`
-	// ContactsInTarget is the member count of the target list after the last run.
+	// ContactsInTarget counts the contacts this sync has put, or keeps, in
+	// the target list (what maxContacts caps); the list's own member count
+	// is in the ListTarget's status.
 	// +optional
 	ContactsInTarget int64 `json:"contactsInTarget,omitempty"`
 	// UnsubscribeSync reports reverse sync.

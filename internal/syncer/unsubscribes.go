@@ -23,6 +23,9 @@ type UnsubscribeReport struct {
 	Watermark time.Time
 }
 
+// unsubscribeOverlap is how far before the watermark each poll starts.
+const unsubscribeOverlap = time.Second
+
 // SyncUnsubscribes writes the target's unsubscribes since the watermark
 // back to a source that stores opt-in. A per-contact failure is counted and
 // retried by the next poll; a terminal error, or a failure to read, ends
@@ -32,7 +35,14 @@ func SyncUnsubscribes(ctx context.Context, reader connectors.UnsubscribeReader, 
 	var srcCalls, tgtCalls connectors.CallCounter
 	var firstFailed time.Time
 	sctx := connectors.WithCallCounter(ctx, &srcCalls)
-	mark, err := reader.Unsubscribes(connectors.WithCallCounter(ctx, &tgtCalls), since, func(us []connectors.Unsubscribe) error {
+	// Targets stamp changes to the second and answer "changed after since":
+	// an opt-out later in the watermark's own second would never be read.
+	// Poll with a second of overlap; writing an opt-out again is harmless.
+	from := since
+	if !from.IsZero() {
+		from = from.Add(-unsubscribeOverlap)
+	}
+	mark, err := reader.Unsubscribes(connectors.WithCallCounter(ctx, &tgtCalls), from, func(us []connectors.Unsubscribe) error {
 		for _, u := range us {
 			email := NormalizeEmail(u.Email)
 			if ValidateEmail(email) != nil {
@@ -66,7 +76,9 @@ func SyncUnsubscribes(ctx context.Context, reader connectors.UnsubscribeReader, 
 	if err != nil {
 		return rep, err
 	}
-	rep.Watermark = mark
+	if mark.After(since) {
+		rep.Watermark = mark
+	}
 	if !firstFailed.IsZero() && firstFailed.Add(-time.Nanosecond).Before(mark) {
 		rep.Watermark = firstFailed.Add(-time.Nanosecond)
 	}
