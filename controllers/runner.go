@@ -164,6 +164,12 @@ func (r *Runner) Reconcile(ctx context.Context, cs *csv1.ContactSync, sc *csv1.S
 		return ctrl.Result{}, nil
 	}
 	trig := r.trigger(cs, now)
+	if trig == csv1.TriggerSpecChange {
+		// A new spec deserves a fresh start, not the tail of an old backoff.
+		r.mu.Lock()
+		delete(r.failures, client.ObjectKeyFromObject(cs))
+		r.mu.Unlock()
+	}
 	if trig == "" {
 		return ctrl.Result{RequeueAfter: cs.Status.NextSyncTime.Sub(now)}, nil
 	}
