@@ -66,7 +66,9 @@ func assertNoLeaks(t *testing.T, ns string, emails []string) {
 			}
 		}
 		for _, e := range emails {
-			if e != "" && strings.Contains(p.text, strings.ToLower(e)) {
+			// An address with no local part ("@example.com") is part of
+			// every masked one: it tells nothing.
+			if strings.IndexByte(e, '@') > 0 && strings.Contains(p.text, strings.ToLower(e)) {
 				t.Errorf("%s of namespace %s hold the full email address %s", p.name, ns, maskForReport(e))
 			}
 		}
