@@ -42,6 +42,8 @@ func (r *run) process(ctx context.Context, items []item) batchResult {
 		switch v {
 		case optedOutInTarget:
 			res.rep.Skipped.UnsubscribedInTarget++
+		case inactiveNew:
+			res.rep.Skipped.Inactive++
 		case notSubscribed:
 			res.rep.Skipped.NotSubscribed++
 		case unchanged:

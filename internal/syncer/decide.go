@@ -20,6 +20,10 @@ const (
 	optedOutInTarget
 	// notSubscribed: SubscribersOnly and the contact did not opt in.
 	notSubscribed
+	// inactiveNew: inactive in the source and not in the target. Inactive
+	// contacts are never brought over; those already in the target keep
+	// being updated (deactivating later does not remove from the list).
+	inactiveNew
 )
 
 // decide applies the consent rules, the field mappings and the segments to
@@ -30,6 +34,9 @@ func (p *Policy) decide(c *connectors.Contact, tc *connectors.TargetContact, now
 	w := connectors.Write{Email: c.Email}
 	if tc != nil && tc.Status == connectors.MemberOptedOut {
 		return w, optedOutInTarget, nil
+	}
+	if tc == nil && !c.Active {
+		return w, inactiveNew, nil
 	}
 	if tc == nil && p.spec.Contacts == SubscribersOnly && c.Consent != connectors.ConsentSubscribed {
 		return w, notSubscribed, nil

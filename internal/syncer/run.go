@@ -16,9 +16,10 @@ type Params struct {
 	Policy *Policy
 	// Cursor to resume from; "" streams every contact.
 	Cursor string
-	// FirstSync skips contacts inactive in the source (only then: a contact
-	// deactivated later stays in the list). Keep it set when resuming a
-	// first sync from a checkpoint.
+	// FirstSync skips contacts inactive in the source before any lookup.
+	// On every run an inactive contact the target does not have is skipped
+	// too; one already in the list stays and keeps being updated. Keep it
+	// set when resuming a first sync from a checkpoint.
 	FirstSync bool
 	// Full marks a full pass (reported; the caller passes Cursor "").
 	Full bool

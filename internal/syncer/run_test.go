@@ -200,11 +200,23 @@ func TestSkipsAndCounts(t *testing.T) {
 	if len(rep.Errors) != 1 || rep.Errors[0].Reason != ReasonInvalidEmail || rep.Errors[0].SourceID != "2" || rep.Errors[0].Email != "n***@" {
 		t.Fatalf("errors %+v", rep.Errors)
 	}
-	// After the first sync, an inactive contact is synced like any other.
+	// An inactive contact is never brought over, on later runs either (a
+	// QuickBooks cursor re-reads its boundary second; an invoice touches the
+	// customer)...
 	h.src.Put(inactive)
 	rep, err = h.run(t, mustPolicy(t, PolicySpec{}), rep.Cursor)
-	if err != nil || rep.Created != 1 || rep.Skipped.Inactive != 0 {
+	if err != nil || rep.Created != 0 || rep.Skipped.Inactive != 1 {
 		t.Fatalf("incremental run: %+v, %v", rep, err)
+	}
+	// ...but deactivating a contact already in the list does not remove it:
+	// it keeps being updated.
+	gone := contact("4", "ok@example.com", connectors.ConsentSubscribed)
+	gone.Active = false
+	gone.FirstName = "Renamed"
+	h.src.Put(gone)
+	rep, err = h.run(t, mustPolicy(t, PolicySpec{}), rep.Cursor)
+	if err != nil || rep.Updated != 1 || rep.Skipped.Inactive != 0 {
+		t.Fatalf("deactivated contact: %+v, %v", rep, err)
 	}
 }
 
