@@ -264,7 +264,7 @@ type SkippedCounts struct {
 	NoEmail int64 `json:"noEmail,omitempty"`
 	// InvalidEmail: the address is malformed or the target rejected it (also a per-contact error).
 	InvalidEmail int64 `json:"invalidEmail,omitempty"`
-	// Inactive: inactive in the source at the first sync.
+	// Inactive: inactive in the source and not in the target (never brought over).
 	Inactive int64 `json:"inactive,omitempty"`
 	// NotSubscribed: not opted in at the source, with contacts: SubscribersOnly.
 	NotSubscribed int64 `json:"notSubscribed,omitempty"`
