@@ -21,20 +21,9 @@ import (
 //	GET  /_sandbox/export.csv the contact export (CSV columns of Flipcause's export)
 func (e *Emulator) routes() {
 	s := e.srv
-	s.HandleAdmin("POST /_sandbox/generate", func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			Count int    `json:"count"`
-			Seed  uint64 `json:"seed"`
-		}
-		if !decode(w, r, &in) {
-			return
-		}
-		if in.Count < 0 || in.Count > 1_000_000 {
-			badRequest(w, "count must be between 0 and 1000000")
-			return
-		}
-		e.Generate(in.Count, in.Seed)
-		sandbox.WriteJSON(w, http.StatusOK, map[string]int{"donors": len(e.Donors()), "pending": e.Pending()})
+	s.HandleGenerate(func(count int, seed uint64) any {
+		e.Generate(count, seed)
+		return map[string]int{"donors": len(e.Donors()), "pending": e.Pending()}
 	})
 	s.HandleAdmin("POST /_sandbox/donors", func(w http.ResponseWriter, r *http.Request) {
 		var d Donor

@@ -21,20 +21,8 @@ import (
 //	POST /_sandbox/webhooks                {"url","topic","entityId"}  send a signed event
 func (e *Emulator) adminRoutes() {
 	s := e.server
-	s.HandleAdmin("POST /_sandbox/generate", func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			Count int    `json:"count"`
-			Seed  uint64 `json:"seed"`
-		}
-		if !decode(w, r, &in) {
-			return
-		}
-		if in.Count < 0 || in.Count > 2_000_000 {
-			badRequest(w, "count must be between 0 and 2000000")
-			return
-		}
-		orders := e.Generate(in.Count, in.Seed)
-		sandbox.WriteJSON(w, http.StatusOK, map[string]int{"accounts": in.Count, "orders": orders})
+	s.HandleGenerate(func(count int, seed uint64) any {
+		return map[string]int{"accounts": count, "orders": e.Generate(count, seed)}
 	})
 	s.HandleAdmin("POST /_sandbox/accounts", func(w http.ResponseWriter, r *http.Request) {
 		var a Account

@@ -24,19 +24,8 @@ import (
 //	POST /_sandbox/tokens/revoke, POST /_sandbox/tokens/expire
 func (e *Emulator) adminRoutes() {
 	s := e.server
-	s.HandleAdmin("POST /_sandbox/generate", func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			Count int    `json:"count"`
-			Seed  uint64 `json:"seed"`
-		}
-		if !decode(w, r, &in) {
-			return
-		}
-		if in.Count < 0 || in.Count > 1_000_000 {
-			badRequest(w, "generate: count must be between 0 and 1000000")
-			return
-		}
-		sandbox.WriteJSON(w, http.StatusOK, map[string]int{"customers": e.Generate(in.Count, in.Seed)})
+	s.HandleGenerate(func(count int, seed uint64) any {
+		return map[string]int{"customers": e.Generate(count, seed)}
 	})
 	s.HandleAdmin("GET /_sandbox/customers", func(w http.ResponseWriter, _ *http.Request) {
 		sandbox.WriteJSON(w, http.StatusOK, e.Customers())
