@@ -116,5 +116,7 @@ func (s *Sandbox) WriteEndpoints(w io.Writer, base string) {
 		"  GET state, GET requests, GET|PUT faults ({\"latency\":\"100ms\",\"rateLimitShare\":0.2,\"serverErrorShare\":0.1,\"failNext\":3}), POST reset\n")
 	if s.opts.WebhookURL != "" {
 		fmt.Fprintf(w, "Webhooks (QuickBooks changes, Flipcause donors) go to %s/webhooks/.\n", s.opts.WebhookURL)
+	} else {
+		fmt.Fprintln(w, "Webhooks are off, so Flipcause donors stay queued: --webhook-url http://127.0.0.1:9292 delivers them to the operator.")
 	}
 }
