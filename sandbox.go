@@ -10,16 +10,6 @@ import (
 	"syscall"
 
 	"github.com/contactsync/contactsync/internal/sandboxserver"
-
-	// The providers register themselves on import. main.go imports none, so
-	// the operator binary gets them here; the sandbox needs the same binary
-	// to hold every provider its manifests name.
-	_ "github.com/contactsync/contactsync/connectors/constantcontact"
-	_ "github.com/contactsync/contactsync/connectors/flipcause"
-	_ "github.com/contactsync/contactsync/connectors/kibo"
-	_ "github.com/contactsync/contactsync/connectors/magento"
-	_ "github.com/contactsync/contactsync/connectors/mailchimp"
-	_ "github.com/contactsync/contactsync/connectors/quickbooks"
 )
 
 // runSandbox serves every provider emulator on loopback with generated data

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -22,6 +23,10 @@ import (
 
 	csv1 "github.com/contactsync/contactsync/api/v1alpha1"
 )
+
+// dependencyRecheck is how soon a ContactSync waiting for its source or
+// target looks again (DESIGN §7: a Waiting error requeues, it does not stall).
+const dependencyRecheck = 30 * time.Second
 
 // ContactSyncReconciler resolves a ContactSync's source and target and runs
 // its syncs (see runner.go).
@@ -64,7 +69,9 @@ func (r *ContactSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		if perr := r.Status().Patch(ctx, &cs, patch, client.FieldOwner(fieldOwner)); perr != nil {
 			return ctrl.Result{}, perr
 		}
-		return ctrl.Result{}, nil
+		// The watches bring us back when a dependency changes; look again
+		// later too, in case its change came before this object was cached.
+		return ctrl.Result{RequeueAfter: dependencyRecheck}, nil
 	}
 	if r.Runner == nil {
 		patch := client.MergeFrom(cs.DeepCopy())
