@@ -219,7 +219,9 @@ func (r *Runner) run(ctx context.Context, cs *csv1.ContactSync, sc *csv1.SourceC
 	defer r.lock(key)()
 	log := r.Log.WithValues("contactsync", key.String(), "trigger", trig)
 	start := r.Now()
-	base := cs.DeepCopy() // status patches are computed against what the server has
+	// base is what the server holds; every status patch of the run is
+	// computed against it (patchProgress keeps it current).
+	base := cs.DeepCopy()
 
 	fail := func(err error) (ctrl.Result, error) {
 		return r.finishFailed(ctx, base, cs, trig, start, syncer.Report{}, err)
@@ -284,7 +286,7 @@ func (r *Runner) run(ctx context.Context, cs *csv1.ContactSync, sc *csv1.SourceC
 				return nil
 			}
 			lastProgress = r.Now()
-			return r.patchProgress(ctx, cs, trig, start, scope, cp)
+			return r.patchProgress(ctx, base, trig, start, scope, cp)
 		},
 	}
 	report, runErr := syncer.Run(runCtx, params)
@@ -345,15 +347,23 @@ func (r *Runner) reverseSync(ctx context.Context, cs *csv1.ContactSync, src conn
 	return written, nil
 }
 
-func (r *Runner) patchProgress(ctx context.Context, cs *csv1.ContactSync, trig csv1.RunTrigger, start time.Time, scope string, cp syncer.Checkpoint) error {
-	patch := client.MergeFrom(cs.DeepCopy())
-	cs.Status.Cursor = cp.Cursor
-	cs.Status.CursorSpecHash = scope
+// patchProgress records a checkpoint. server is what the API server holds
+// (the base of every patch of the run): it is updated only when the patch
+// went through, so the final patch, computed against it, also clears what
+// progress set (Reconciling, the Running lastRun).
+func (r *Runner) patchProgress(ctx context.Context, server *csv1.ContactSync, trig csv1.RunTrigger, start time.Time, scope string, cp syncer.Checkpoint) error {
+	next := server.DeepCopy()
+	next.Status.Cursor = cp.Cursor
+	next.Status.CursorSpecHash = scope
 	run := runStatus(trig, start, cp.Report)
 	run.Result = csv1.RunRunning
-	cs.Status.LastRun = &run
-	markReconciling(cs, csv1.ReasonProgressing, fmt.Sprintf("sync in progress: %d fetched, %d written", cp.Report.Fetched, cp.Report.Created+cp.Report.Updated))
-	return r.Client.Status().Patch(ctx, cs, patch, client.FieldOwner(fieldOwner))
+	next.Status.LastRun = &run
+	markReconciling(next, csv1.ReasonProgressing, fmt.Sprintf("sync in progress: %d fetched, %d written", cp.Report.Fetched, cp.Report.Created+cp.Report.Updated))
+	if err := r.Client.Status().Patch(ctx, next, client.MergeFrom(server), client.FieldOwner(fieldOwner)); err != nil {
+		return err
+	}
+	*server = *next
+	return nil
 }
 
 func runStatus(trig csv1.RunTrigger, start time.Time, rep syncer.Report) csv1.RunStatus {
