@@ -4,9 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	csv1 "github.com/contactsync/contactsync/api/v1alpha1"
 	"github.com/contactsync/contactsync/connectors"
@@ -113,4 +117,25 @@ func classify(err error) (reason string, stalled bool) {
 // secrets; this also collapses whitespace so messages read on one line.
 func errorMessage(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// recordCheck puts the outcome of a connection's health check into its
+// conditions and Events, and says when to check again: at the interval when
+// healthy, after the provider's wait when transient, and not at all when
+// terminal (a change of the spec or the Secret brings it back).
+func recordCheck(rec events.EventRecorder, obj interface {
+	conditioned
+	client.Object
+}, err error, okMessage string, interval time.Duration) ctrl.Result {
+	if err == nil {
+		markReady(obj, csv1.ReasonSucceeded, okMessage)
+		return ctrl.Result{RequeueAfter: interval}
+	}
+	reason, stalled := classify(err)
+	markFailed(obj, reason, errorMessage(err), stalled)
+	eventf(rec, obj, true, reason, "Check", "%s", trimMessage(errorMessage(err)))
+	if stalled {
+		return ctrl.Result{}
+	}
+	return ctrl.Result{RequeueAfter: retryDelay(err)}
 }

@@ -45,20 +45,10 @@ func (r *ListTargetReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	now := metav1.Now()
 	lt.Status.LastCheckedTime = &now
 	lt.Status.ObservedGeneration = lt.Generation
-	result := ctrl.Result{RequeueAfter: r.CheckInterval}
-	if err != nil {
-		reason, stalled := classify(err)
-		markFailed(&lt, reason, errorMessage(err), stalled)
-		r.Recorder.Eventf(&lt, nil, corev1.EventTypeWarning, reason, "Check", "%s", trimMessage(errorMessage(err)))
-		if stalled {
-			result = ctrl.Result{}
-		} else {
-			result = ctrl.Result{RequeueAfter: retryDelay(err)}
-		}
-	} else {
+	if err == nil {
 		lt.Status.List = &csv1.ListInfo{ID: info.ID, Name: info.Name, MemberCount: info.MemberCount}
-		markReady(&lt, csv1.ReasonSucceeded, "list "+info.Name+" found")
 	}
+	result := recordCheck(r.Recorder, &lt, err, "list "+info.Name+" found", r.CheckInterval)
 	if left, has := r.Credentials.DailyRemaining(&lt); has {
 		v := int64(left)
 		lt.Status.DailyRequestsRemaining = &v

@@ -54,21 +54,10 @@ func (r *SourceConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	now := metav1.Now()
 	sc.Status.LastCheckedTime = &now
 	sc.Status.ObservedGeneration = sc.Generation
-	result := ctrl.Result{RequeueAfter: r.CheckInterval}
-	if err != nil {
-		reason, stalled := classify(err)
-		markFailed(&sc, reason, errorMessage(err), stalled)
-		r.Recorder.Eventf(&sc, nil, corev1.EventTypeWarning, reason, "Check", "%s", trimMessage(errorMessage(err)))
-		if stalled {
-			// Terminal: wait for a change of the spec or the Secret.
-			result = ctrl.Result{}
-		} else {
-			result = ctrl.Result{RequeueAfter: retryDelay(err)}
-		}
-	} else {
+	if err == nil {
 		sc.Status.Account = &csv1.AccountInfo{ID: account.ID, Name: account.Name}
-		markReady(&sc, csv1.ReasonSucceeded, "connected to "+describeAccount(account))
 	}
+	result := recordCheck(r.Recorder, &sc, err, "connected to "+describeAccount(account), r.CheckInterval)
 	if err := r.Status().Patch(ctx, &sc, patch, client.FieldOwner(fieldOwner)); err != nil {
 		return ctrl.Result{}, err
 	}
