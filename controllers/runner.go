@@ -206,10 +206,12 @@ func policySpec(s *csv1.ContactSyncSpec) syncer.PolicySpec {
 	return p
 }
 
-// cursorScope identifies what a cursor was made for: a different source,
-// target or policy starts over from the beginning.
+// cursorScope identifies what a cursor was made for: another source,
+// another ListTarget or another policy starts over from the beginning. A new
+// list on the same ListTarget does not: new contacts go to the new list
+// only, and existing ones are updated wherever they are (DESIGN §3).
 func cursorScope(cs *csv1.ContactSync, sc *csv1.SourceConnection, lt *csv1.ListTarget) string {
-	b, _ := json.Marshal([]any{sc.UID, sc.Spec.ProviderName(), lt.UID, lt.Spec, policySpec(&cs.Spec)})
+	b, _ := json.Marshal([]any{sc.UID, sc.Spec.ProviderName(), lt.UID, policySpec(&cs.Spec)})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8])
 }
