@@ -257,7 +257,7 @@ func (st *stream) orders(ctx context.Context, delivered map[int64]bool) error {
 			next.advance(o.UpdatedAt, o.ID)
 			if o.CustomerID != nil {
 				ids[*o.CustomerID] = true
-			} else if e := connectors.NormalizeEmail(o.CustomerEmail); usableEmail(e) {
+			} else if e := connectors.NormalizeEmail(o.CustomerEmail); plausibleEmail(e) {
 				emails[e] = true
 			}
 		}

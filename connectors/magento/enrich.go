@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/contactsync/contactsync/connectors"
 )
@@ -44,53 +45,77 @@ func (s *Source) fillSubscriptions(ctx context.Context, items []customer) error 
 	return nil
 }
 
-// purchases sums the orders of these customers, fetched in batches by
-// customer_id or, for orders placed as a guest, by email. Canceled orders
-// do not count; refunds lower the total.
+// purchases sums the orders of these customers, fetched in concurrent
+// batches by customer_id or, for orders placed as a guest, by email (short
+// batches keep URLs within what proxies accept). Canceled orders do not
+// count; refunds lower the total.
 func (s *Source) purchases(ctx context.Context, items []customer) (map[int64]connectors.Purchases, error) {
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
 	out := map[int64]connectors.Purchases{}
 	for batch := range slices.Chunk(items, s.orderBatch) {
-		ids := map[int64]bool{}
-		byEmail := map[string][]int64{}
-		var emails []string
-		for _, c := range batch {
-			ids[c.ID] = true
-			if e := connectors.NormalizeEmail(c.Email); usableEmail(e) {
-				if byEmail[e] == nil {
-					emails = append(emails, e)
-				}
-				byEmail[e] = append(byEmail[e], c.ID)
+		wg.Go(func() {
+			sums, err := s.batchPurchases(ctx, batch)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && firstErr == nil {
+				firstErr = err
 			}
-		}
-		group := []cond{{"customer_id", inList(batch, func(c customer) string { return strconv.FormatInt(c.ID, 10) }), "in"}}
-		if len(emails) > 0 {
-			group = append(group, cond{"customer_email", strings.Join(emails, ","), "in"})
-		}
-		q := search{groups: [][]cond{group}, sorts: [][2]string{{"entity_id", "ASC"}}, pageSize: s.pageSize}
-		for p := 1; ; p++ {
-			var page orderPage
-			q.page = p
-			if err := s.get(ctx, "search orders", "orders", q.values(), &page); err != nil {
-				return nil, err
+			for id, p := range sums {
+				out[id] = p
 			}
-			for _, o := range page.Items {
-				if o.State == "canceled" {
+		})
+	}
+	wg.Wait()
+	return out, firstErr
+}
+
+// batchPurchases sums the orders of one batch of customers.
+func (s *Source) batchPurchases(ctx context.Context, batch []customer) (map[int64]connectors.Purchases, error) {
+	out := map[int64]connectors.Purchases{}
+	ids := map[int64]bool{}
+	byEmail := map[string][]int64{}
+	var emails []string
+	for _, c := range batch {
+		ids[c.ID] = true
+		if e := connectors.NormalizeEmail(c.Email); plausibleEmail(e) {
+			if byEmail[e] == nil {
+				emails = append(emails, e)
+			}
+			byEmail[e] = append(byEmail[e], c.ID)
+		}
+	}
+	group := []cond{{"customer_id", inList(batch, func(c customer) string { return strconv.FormatInt(c.ID, 10) }), "in"}}
+	if len(emails) > 0 {
+		group = append(group, cond{"customer_email", strings.Join(emails, ","), "in"})
+	}
+	q := search{groups: [][]cond{group}, sorts: [][2]string{{"entity_id", "ASC"}}, pageSize: s.pageSize}
+	for p := 1; ; p++ {
+		var page orderPage
+		q.page = p
+		if err := s.get(ctx, "search orders", "orders", q.values(), &page); err != nil {
+			return nil, err
+		}
+		for _, o := range page.Items {
+			if o.State == "canceled" {
+				continue
+			}
+			owners := byEmail[connectors.NormalizeEmail(o.CustomerEmail)]
+			if o.CustomerID != nil {
+				if !ids[*o.CustomerID] {
 					continue
 				}
-				owners := byEmail[connectors.NormalizeEmail(o.CustomerEmail)]
-				if o.CustomerID != nil {
-					if !ids[*o.CustomerID] {
-						continue
-					}
-					owners = []int64{*o.CustomerID}
-				}
-				for _, id := range owners {
-					out[id] = addOrder(out[id], o)
-				}
+				owners = []int64{*o.CustomerID}
 			}
-			if p >= pages(page.TotalCount, s.pageSize) {
-				break
+			for _, id := range owners {
+				out[id] = addOrder(out[id], o)
 			}
+		}
+		if p >= pages(page.TotalCount, s.pageSize) {
+			break
 		}
 	}
 	return out, nil
@@ -112,6 +137,16 @@ func addOrder(p connectors.Purchases, o order) connectors.Purchases {
 
 // usableEmail leaves out addresses that would break an "in" list.
 func usableEmail(e string) bool { return e != "" && !strings.Contains(e, ",") }
+
+// plausibleEmail is a cheap shape check (one @, a dotted domain, no
+// spaces). Guest orders are matched by email only for such addresses: a
+// malformed one ("jane.doe@") is often shared by many accounts and would
+// pull in orders of all of them, and it could never be mailed anyway.
+func plausibleEmail(e string) bool {
+	local, domain, ok := strings.Cut(e, "@")
+	return ok && usableEmail(e) && local != "" && !strings.ContainsAny(e, " \t") &&
+		!strings.Contains(domain, "@") && strings.Contains(domain, ".") && !strings.HasSuffix(domain, ".")
+}
 
 // toContact maps a Magento customer: is_subscribed is the consent (false
 // is an opt-out, the design's "opt-in sync"); an account awaiting email

@@ -30,6 +30,16 @@ func TestSubstitute(t *testing.T) {
 	}
 }
 
+func TestPlausibleEmail(t *testing.T) {
+	for e, want := range map[string]bool{"jane@example.com": true, "a.b+c@mail.example.org": true, "jane.doe@": false,
+		"@example.com": false, "john smith@example.com": false, "double@@example.com": false, "trailing@example": false,
+		"a,b@example.com": false, "": false, "x@example.": false} {
+		if got := plausibleEmail(e); got != want {
+			t.Errorf("plausibleEmail(%q) = %v, want %v", e, got, want)
+		}
+	}
+}
+
 func TestAuthFailures(t *testing.T) {
 	for _, tc := range []struct {
 		name  string

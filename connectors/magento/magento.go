@@ -37,7 +37,7 @@ const (
 
 // Limits: core Magento has no REST rate limit; stay polite with a bounded
 // number of requests in flight per store.
-var Limits = connectors.Limits{Concurrency: 8}
+var Limits = connectors.Limits{Concurrency: 12}
 
 func init() {
 	connectors.RegisterSource(Name, connectors.SourceProvider{
@@ -96,7 +96,7 @@ func New(spec *v1alpha1.SourceConnectionSpec, cfg connectors.Config) (*Source, e
 		hc = transport.NewLimiter(Name, Limits, transport.Options{}).Client()
 	}
 	s := &Source{base: u.String() + "/rest/" + store + "/V1/", storeCode: store, host: u.Host, log: cfg.Log,
-		pageSize: 300, orderBatch: 100, prefetch: 6, maxBoundary: 1000}
+		pageSize: 300, orderBatch: 100, prefetch: 8, maxBoundary: 1000}
 	token := cfg.Credential(KeyAccessToken)
 	if token == "" {
 		return nil, authConfigError("the Secret has no " + KeyAccessToken)

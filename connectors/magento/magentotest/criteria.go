@@ -260,6 +260,12 @@ func compare(a, b string, numeric bool) int {
 // in primary-key order for these tables).
 func (c criteria) less(a, b row) bool {
 	for _, s := range c.Sorts {
+		if s.Field == "entity_id" || s.Field == "id" {
+			if a.id() != b.id() {
+				return (a.id() < b.id()) != s.Desc
+			}
+			continue
+		}
 		av, num, _ := a.field(s.Field)
 		bv, _, _ := b.field(s.Field)
 		if cmp := compare(av, bv, num); cmp != 0 {

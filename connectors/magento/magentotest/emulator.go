@@ -169,6 +169,9 @@ func (e *Emulator) Generate(n int, seed uint64) {
 	people := sandbox.People(n, o)
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	var custs []*customerRow
+	var orders []*orderRow
+	addOrder := func(o Order) { orders = append(orders, &orderRow{o: e.newOrder(o)}) }
 	for _, p := range people {
 		e.nextCust++
 		id := e.nextCust
@@ -187,7 +190,7 @@ func (e *Emulator) Generate(n int, seed uint64) {
 		if !p.Active { // account awaiting email confirmation: cannot sign in
 			c.Confirmation = fmt.Sprintf("%032x", uint64(id)*2654435761)
 		}
-		e.customers.put(&customerRow{c: c, subscribed: p.Subscribed})
+		custs = append(custs, &customerRow{c: c, subscribed: p.Subscribed})
 		for i, po := range p.Orders {
 			ord := Order{CustomerEmail: p.Email, CustomerFirstname: p.FirstName, CustomerLastname: p.LastName,
 				CreatedAt: stamp(po.Date), UpdatedAt: stamp(po.Date), GrandTotal: po.Amount, State: "complete", Status: "complete"}
@@ -202,17 +205,26 @@ func (e *Emulator) Generate(n int, seed uint64) {
 				ord.TotalRefunded = float64(int(po.Amount*30)) / 100
 				ord.UpdatedAt = stamp(po.Date.Add(72 * time.Hour))
 			}
-			e.addOrder(ord)
+			addOrder(ord)
 		}
 		if p.N%50 == 49 {
-			e.addOrder(Order{CustomerEmail: fmt.Sprintf("guest%d@example.net", p.N), CreatedAt: stamp(p.Created),
+			addOrder(Order{CustomerEmail: fmt.Sprintf("guest%d@example.net", p.N), CreatedAt: stamp(p.Created),
 				UpdatedAt: stamp(p.Created), GrandTotal: 19.99, State: "complete", Status: "complete"})
 		}
 	}
+	e.customers.load(custs)
+	e.orders.load(orders)
 }
 
-// addOrder stores an order, filling its ID, increment ID, totals and an item.
+// addOrder stores a new order.
 func (e *Emulator) addOrder(o Order) Order {
+	o = e.newOrder(o)
+	e.orders.put(&orderRow{o: o})
+	return o
+}
+
+// newOrder fills an order's ID, increment ID, totals and an item.
+func (e *Emulator) newOrder(o Order) Order {
 	e.nextOrder++
 	o.EntityID = e.nextOrder
 	o.IncrementID = fmt.Sprintf("%09d", 100000000+o.EntityID)
@@ -237,7 +249,6 @@ func (e *Emulator) addOrder(o Order) Order {
 	if len(o.Items) == 0 {
 		o.Items = []OrderItem{{ItemID: o.EntityID, SKU: "MS-TEE-01", Name: "Logo tee", QtyOrdered: 1, Price: o.GrandTotal, RowTotal: o.GrandTotal}}
 	}
-	e.orders.put(&orderRow{o: o})
 	return o
 }
 

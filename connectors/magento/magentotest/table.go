@@ -38,12 +38,30 @@ func (t *table[T]) pos(updated string, id int64) int {
 // put inserts or replaces a row.
 func (t *table[T]) put(r T) {
 	t.remove(r.id())
-	t.byID[r.id()] = r
 	i := t.pos(updatedKey(r), r.id())
 	var zero T
 	t.sorted = append(t.sorted, zero)
 	copy(t.sorted[i+1:], t.sorted[i:])
 	t.sorted[i] = r
+	t.indexRow(r)
+}
+
+// load adds new rows in bulk (generated data): one sort instead of an
+// insertion per row.
+func (t *table[T]) load(rows []T) {
+	for _, r := range rows {
+		t.remove(r.id())
+		t.indexRow(r)
+	}
+	t.sorted = append(t.sorted, rows...)
+	sort.Slice(t.sorted, func(i, j int) bool {
+		a, b := updatedKey(t.sorted[i]), updatedKey(t.sorted[j])
+		return a < b || a == b && t.sorted[i].id() < t.sorted[j].id()
+	})
+}
+
+func (t *table[T]) indexRow(r T) {
+	t.byID[r.id()] = r
 	for _, f := range t.indexed {
 		if v, _, _ := r.field(f); v != "" {
 			k := strings.ToLower(v)
