@@ -5,7 +5,7 @@ BIN          := $(CURDIR)/bin
 CONTROLLER_GEN := $(BIN)/controller-gen
 HELM         := $(BIN)/helm
 KUBEBUILDER_ASSETS := $(BIN)
-GO_TEST_FLAGS ?= -timeout 20m
+GO_TEST_FLAGS ?= -count=1 -timeout 20m
 
 .PHONY: all
 all: build
