@@ -186,8 +186,12 @@ func TestContactSyncReferences(t *testing.T) {
 
 	g.Expect(k8s.Create(ctx, mcTarget(ns, "newsletter", "mc", "Acme Customers"))).To(Succeed())
 	eventuallyReason(t, cs, metav1.ConditionFalse, csv1.ReasonSourceNotReady)
-	g.Expect(strings.Contains(condition(cs, csv1.ConditionReady).Message, csv1.ReasonSecretNotFound)).To(BeTrue(),
-		"the dependency's own reason is shown")
+	// Once the source has been checked, its own reason shows here too.
+	g.Eventually(func(g Gomega) {
+		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(cs), cs)).To(Succeed())
+		g.Expect(strings.Contains(condition(cs, csv1.ConditionReady).Message, csv1.ReasonSecretNotFound)).To(BeTrue(),
+			"the dependency's own reason is shown")
+	}, settle, 100*time.Millisecond).Should(Succeed())
 
 	g.Expect(k8s.Create(ctx, secret(ns, "books-creds", qboKeys))).To(Succeed())
 	eventuallyReason(t, cs, metav1.ConditionFalse, csv1.ReasonTargetNotReady)

@@ -182,7 +182,13 @@ func readySignature(o client.Object) string {
 	case *csv1.ListTarget:
 		conds, gen, observed = v.Status.Conditions, v.Generation, v.Status.ObservedGeneration
 	}
-	return fmt.Sprintf("%v/%d", isReady(conds, gen, observed), gen)
+	reason := ""
+	if c := meta.FindStatusCondition(conds, csv1.ConditionReady); c != nil {
+		reason = c.Reason
+	}
+	// The reason is part of it so that a waiting ContactSync shows why its
+	// dependency is not ready as soon as that changes.
+	return fmt.Sprintf("%v/%d/%s", isReady(conds, gen, observed), gen, reason)
 }
 
 // eventf records an Event whose reason is the Ready reason.
