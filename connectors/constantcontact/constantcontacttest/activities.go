@@ -170,6 +170,27 @@ func containsAny(have, want []string) bool {
 	return false
 }
 
+// activityTargets checks the IDs of a bulk activity (1 to 50 that exist)
+// and resolves its source to contacts, or answers 400 and returns false.
+func (e *Emulator) activityTargets(w http.ResponseWriter, src activitySource, kind string, ids []string, exists func(string) bool) ([]*contact, bool) {
+	if len(ids) < 1 || len(ids) > 50 {
+		writeError(w, http.StatusBadRequest, keyValidation, kind+"_ids must hold 1 to 50 "+kind+" ids")
+		return nil, false
+	}
+	for _, id := range ids {
+		if !exists(id) {
+			writeError(w, http.StatusBadRequest, keyValidation, kind+"_id "+id+" does not exist")
+			return nil, false
+		}
+	}
+	targets, msg := e.contactsOf(src)
+	if msg != "" {
+		writeError(w, http.StatusBadRequest, keyValidation, msg)
+		return nil, false
+	}
+	return targets, true
+}
+
 // membershipActivity serves add_list_memberships (add) and
 // remove_list_memberships. Unsubscribed contacts are never added.
 func (e *Emulator) membershipActivity(add bool) http.HandlerFunc {
@@ -181,19 +202,8 @@ func (e *Emulator) membershipActivity(add bool) http.HandlerFunc {
 		if !decode(w, r, &in) {
 			return
 		}
-		if len(in.ListIDs) < 1 || len(in.ListIDs) > 50 {
-			writeError(w, http.StatusBadRequest, keyValidation, "list_ids must hold 1 to 50 list ids")
-			return
-		}
-		for _, id := range in.ListIDs {
-			if e.lists[id] == nil {
-				writeError(w, http.StatusBadRequest, keyValidation, "list_id "+id+" does not exist")
-				return
-			}
-		}
-		targets, msg := e.contactsOf(in.Source)
-		if msg != "" {
-			writeError(w, http.StatusBadRequest, keyValidation, msg)
+		targets, ok := e.activityTargets(w, in.Source, "list", in.ListIDs, func(id string) bool { return e.lists[id] != nil })
+		if !ok {
 			return
 		}
 		e.queue(w, len(targets), false, func(a *activity) {
@@ -222,19 +232,8 @@ func (e *Emulator) taggingActivity(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &in) {
 		return
 	}
-	if len(in.TagIDs) < 1 || len(in.TagIDs) > 50 {
-		writeError(w, http.StatusBadRequest, keyValidation, "tag_ids must hold 1 to 50 tag ids")
-		return
-	}
-	for _, id := range in.TagIDs {
-		if e.tags[id] == nil {
-			writeError(w, http.StatusBadRequest, keyValidation, "tag_id "+id+" does not exist")
-			return
-		}
-	}
-	targets, msg := e.contactsOf(in.Source)
-	if msg != "" {
-		writeError(w, http.StatusBadRequest, keyValidation, msg)
+	targets, ok := e.activityTargets(w, in.Source, "tag", in.TagIDs, func(id string) bool { return e.tags[id] != nil })
+	if !ok {
 		return
 	}
 	e.queue(w, len(targets), false, func(a *activity) {
