@@ -32,8 +32,6 @@ const dependencyRecheck = 30 * time.Second
 // its syncs (see runner.go).
 type ContactSyncReconciler struct {
 	client.Client
-	Credentials *Credentials
-	Recorder    events.EventRecorder
 	// Runner runs syncs; nil only resolves references (tests of the foundation).
 	Runner *Runner
 	// MaxConcurrent is how many ContactSyncs reconcile (and run) at once.

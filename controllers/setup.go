@@ -83,7 +83,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	rec := mgr.GetEventRecorder("contactsync-controller")
 	runner := NewRunner(mgr.GetClient(), creds, rec, o.JitterPercent)
 	if err := (&ContactSyncReconciler{
-		Client: mgr.GetClient(), Credentials: creds, Recorder: rec, Runner: runner,
+		Client: mgr.GetClient(), Runner: runner,
 		MaxConcurrent: o.Concurrent,
 	}).SetupWithManager(mgr); err != nil {
 		return err
