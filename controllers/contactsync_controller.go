@@ -32,7 +32,7 @@ const dependencyRecheck = 30 * time.Second
 // its syncs (see runner.go).
 type ContactSyncReconciler struct {
 	client.Client
-	// Runner runs syncs; nil only resolves references (tests of the foundation).
+	// Runner runs the syncs.
 	Runner *Runner
 	// MaxConcurrent is how many ContactSyncs reconcile (and run) at once.
 	MaxConcurrent int
@@ -42,9 +42,7 @@ func (r *ContactSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	var cs csv1.ContactSync
 	if err := r.Get(ctx, req.NamespacedName, &cs); err != nil {
 		if apierrors.IsNotFound(err) {
-			if r.Runner != nil {
-				r.Runner.Forget(req.NamespacedName)
-			}
+			r.Runner.Forget(req.NamespacedName)
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, err
@@ -70,12 +68,6 @@ func (r *ContactSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		// The watches bring us back when a dependency changes; look again
 		// later too, in case its change came before this object was cached.
 		return ctrl.Result{RequeueAfter: dependencyRecheck}, nil
-	}
-	if r.Runner == nil {
-		patch := client.MergeFrom(cs.DeepCopy())
-		markReady(&cs, csv1.ReasonSucceeded, "source and target are ready")
-		cs.Status.ObservedGeneration = cs.Generation
-		return ctrl.Result{}, r.Status().Patch(ctx, &cs, patch, client.FieldOwner(fieldOwner))
 	}
 	return r.Runner.Reconcile(ctx, &cs, src, tgt)
 }
@@ -149,11 +141,8 @@ func (r *ContactSyncReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&csv1.ListTarget{}, handler.EnqueueRequestsFromMapFunc(r.syncsReferencing(indexTarget)),
 			builder.WithPredicates(depChanged)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: maxConc})
-	if r.Runner != nil {
-		// Webhook triggers arrive through the runner's channel.
-		b = b.WatchesRawSource(source.Channel(r.Runner.events, &handler.EnqueueRequestForObject{}))
-	}
-	return b.Complete(r)
+	// Webhook triggers arrive through the runner's channel.
+	return b.WatchesRawSource(source.Channel(r.Runner.events, &handler.EnqueueRequestForObject{})).Complete(r)
 }
 
 func (r *ContactSyncReconciler) syncsReferencing(index string) handler.MapFunc {
